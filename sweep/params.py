@@ -138,6 +138,9 @@ PARAMS: dict[str, Param] = {
            low=0.0, high=1.0, high_inclusive=False),
         _p("recurrent_dropout", float, 0.0, "model", "recurrent-state dropout",
            low=0.0, high=1.0, high_inclusive=False),
+        _p("implementation", str, "keras", "model",
+           "recurrent kernel: keras.layers (reference) or fused (same math, faster on CPU)",
+           choices=("keras", "fused")),
         # The fit.
         _p("epochs", int, 7, "train", "training epochs", low=1),
         _p("batch_size", int, 32, "train", "minibatch size", low=1),
