@@ -153,7 +153,7 @@ DEFAULTS: dict[str, Any] = {name: p.default for name, p in PARAMS.items()}
 
 
 def check_param(name: str, value: Any) -> Any:
-    """Validate one parameter value by name; unknown names are an error that lists the known ones."""
+    """Validate one value by name; an unknown name is an error that lists the known ones."""
     if name not in PARAMS:
         raise ConfigError(
             f"Unknown parameter '{name}'. Known parameters: {', '.join(PARAMS)}."

@@ -123,7 +123,8 @@ def read_table(
         splits = table[split_column].astype(str).str.lower()
         bad = sorted(set(splits) - {"train", "test"})
         if bad:
-            raise DataError(f"{path}: column '{split_column}' must hold train/test, found {bad[:3]}")
+            raise DataError(
+                f"{path}: column '{split_column}' must hold train/test, found {bad[:3]}")
         frame["split"] = splits.to_numpy()
     return frame
 

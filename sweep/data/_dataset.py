@@ -51,7 +51,8 @@ def load_dataset(config: Mapping[str, Any], data_path: str | Path | None = None,
                   None if config_path is None else str(config_path))
     fingerprint = _fingerprint(source, path)
     shaping = {name: config[name] for name in names_in("source", "data")}
-    key_material = {"fingerprint": fingerprint, "tokenizer": _vectorize.TOKENIZER_VERSION, **shaping}
+    key_material = {"fingerprint": fingerprint, "tokenizer": _vectorize.TOKENIZER_VERSION,
+                    **shaping}
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:32]
     entry = cache_dir() / "arrays" / f"{key}.npz"
 

@@ -37,7 +37,8 @@ def encode(tokens: Sequence[str], vocabulary: dict[str, int]) -> list[int]:
     return [vocabulary.get(token, OOV) for token in tokens]
 
 
-def pad(sequences: Sequence[Sequence[int]], maxlen: int, padding: str, truncating: str) -> np.ndarray:
+def pad(sequences: Sequence[Sequence[int]], maxlen: int, padding: str,
+        truncating: str) -> np.ndarray:
     """Pad or cut each sequence to ``maxlen`` exactly as ``keras.utils.pad_sequences`` does."""
     out = np.full((len(sequences), maxlen), PAD, dtype=np.int32)
     for row, sequence in enumerate(sequences):
