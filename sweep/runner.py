@@ -259,6 +259,7 @@ class Worker:
         requeue = False
         with heartbeat(study._storage, trial._trial_id):
             try:
+                retry_storage(lambda: trial.set_user_attr("worker", self.name), "claim a trial")
                 value = objective(trial)
                 state = TrialState.COMPLETE
             except optuna.TrialPruned as pruned:

@@ -222,8 +222,9 @@ def _seeds(check: _Checker, seeds: Any) -> list[int]:
     return parsed
 
 
-def _levels(check: _Checker, key: str, levels: Any, base: dict[str, Any]) -> list[Any]:
-    where = f"factors.{key}"
+def _levels(check: _Checker, key: str, levels: Any, base: dict[str, Any],
+            where: str | None = None) -> list[Any]:
+    where = where or f"factors.{key}"
     if key in base:
         raise check.fail(where, "is also held fixed (data/fixed); vary it or fix it, not both")
     if PARAMS[key].group == "source":
@@ -249,7 +250,8 @@ def _dimension(check: _Checker, key: str, spec: Any, base: dict[str, Any]) -> di
         extra = set(spec) - {"type", "choices"}
         if extra:
             raise check.fail(f"{where}.{sorted(extra)[0]}", "does not apply to categorical")
-        return {"type": kind, "choices": _levels(check, key, spec.get("choices"), {})}
+        return {"type": kind,
+                "choices": _levels(check, key, spec.get("choices"), {}, f"{where}.choices")}
     if param.type not in (int, float) or (kind == "float" and param.type is int):
         raise check.fail(f"{where}.type", f"{key} is {param.describe()}; use categorical"
                          if param.type not in (int, float) else f"{key} takes ints; use type int")
