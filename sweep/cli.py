@@ -220,7 +220,14 @@ def run(study_file: str, storage: str | None, data_path: str | None, workers: in
                        n_trials=n_trials, show_progress=not as_json)
     if with_report:
         status["report"] = _write_report(url, spec.name, None)
-    click.echo(json.dumps(status, default=str) if as_json else status["message"])
+    if as_json:
+        click.echo(json.dumps(status, default=str))
+    else:
+        click.echo(status["message"])
+        if with_report:
+            for sentence in status["report"]["verdict"]:
+                click.echo(sentence)
+            click.echo(f"report: {status['report']['out_dir']}/index.html")
     if any(code not in (0, None) for code in status.get("worker_exit_codes", [])):
         raise click.exceptions.Exit(1)
 
@@ -327,11 +334,51 @@ def export(name: str, storage: str | None, fmt: str, output: str | None) -> None
 
 
 def _write_report(url: str, name: str, out: str | None) -> dict[str, Any]:
+    """Build the report and return its summary without the in-memory figures."""
     from pathlib import Path
 
-    from sweep.report import report_study
+    from sweep.report import PUBLISH_KEYS, report_study
 
-    return report_study(url, name, Path(out) if out else None)
+    summary = report_study(url, name, Path(out) if out else None)
+    return {key: value for key, value in summary.items() if key not in PUBLISH_KEYS}
+
+
+@cli.command()
+@click.argument("name")
+@storage_option
+@click.option("--out", metavar="DIR", default=None,
+              help="Where to write (default: reports/NAME/).")
+@json_option
+def report(name: str, storage: str | None, out: str | None, as_json: bool) -> None:
+    """Explain study NAME: the verdict, the gap and what drives it, as HTML, PNG and Markdown.
+
+    Also publishes the key figures and the verdict into the study for optuna-dashboard.
+    """
+    from pathlib import Path
+
+    from sweep.storage import storage_url
+
+    summary = _write_report(storage_url(storage), name, out)
+    if as_json:
+        click.echo(json.dumps(summary, default=str))
+        return
+    for sentence in summary["verdict"]:
+        click.echo(sentence)
+    click.echo(f"report: {Path(summary['out_dir']) / summary['files']['html']}")
+
+
+@cli.command()
+@storage_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; loopback keeps it private (the dashboard has no login).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+def dashboard(storage: str | None, host: str, port: int) -> None:
+    """Serve optuna-dashboard: live trials, the report's figures and its verdict."""
+    from sweep.dashboard import serve
+    from sweep.storage import storage_url
+
+    click.echo(f"optuna-dashboard on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(storage_url(storage), host=host, port=port)
 
 
 def main() -> None:

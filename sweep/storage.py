@@ -113,33 +113,50 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """Open (creating the schema if needed) an RDB storage with heartbeats and retries.
+def open_storage(url: str, create: bool = True) -> optuna.storages.RDBStorage:
+    """Open an RDB storage with heartbeats and retries.
+
+    Args:
+        url: an SQLAlchemy URL (see `storage_url`).
+        create: create the schema if missing (runs, workers); readers (status, export,
+            report, dashboard) pass False, so a mistyped path never leaves an empty database.
 
     Raises:
-        StorageError: the URL is malformed or the database cannot be reached.
+        StorageError: the URL is malformed, its driver is missing, the database cannot be
+            reached, or (``create=False``) it holds no study storage.
     """
     parsed = _parse(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).parent.resolve().exists():
-            raise StorageError(f"storage {url}: directory {Path(parsed.database).parent} "
-                               "does not exist")
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not create and not path.is_file():
+            raise StorageError(f"no study storage at {url}: the file {path} does not exist "
+                               "(run a study first)")
+        if not path.parent.resolve().exists():
+            raise StorageError(f"storage {url}: directory {path.parent} does not exist")
+    lock = study_lock(url, "schema") if create else contextlib.nullcontext()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
-            with study_lock(url, "schema"):
+            with lock:
                 return optuna.storages.RDBStorage(
                     url,
                     engine_kwargs=_engine_kwargs(url),
+                    skip_table_creation=not create,
                     heartbeat_interval=HEARTBEAT_SECONDS,
                     grace_period=GRACE_SECONDS,
                     heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
                         max_retry=MAX_RETRY),
                 )
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.NoSuchModuleError,
-                sqlalchemy.exc.ArgumentError, ImportError) as err:
-            raise StorageError(
-                f"cannot open the storage at {_safe(url)}: {_first_line(err)}") from err
+        except (ImportError, sqlalchemy.exc.NoSuchModuleError) as err:
+            hint = " (sweep uses psycopg 3: write postgresql+psycopg://)" \
+                if backend == "postgresql" else ""
+            raise StorageError(f"no database driver for {_safe(url)}{hint}") from err
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError,
+                sqlalchemy.exc.ArgumentError, optuna.exceptions.StorageInternalError) as err:
+            hint = "" if create else " (is the URL right? has `sweep init` run against it?)"
+            raise StorageError(f"cannot open the storage at {_safe(url)}: "
+                               f"{_first_line(err.__cause__ or err)}{hint}") from err
 
 
 def close_storage(storage: optuna.storages.BaseStorage) -> None:
@@ -171,7 +188,7 @@ def load_existing_study(url: str, name: str) -> optuna.Study:
     Raises:
         StorageError: no study of that name (or the storage is unreachable).
     """
-    storage = open_storage(url)
+    storage = open_storage(url, create=False)
     try:
         return optuna.load_study(study_name=name, storage=storage)
     except KeyError:
