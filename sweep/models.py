@@ -19,6 +19,8 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from sweep.errors import ConfigError
+
 #: Heads that honour the mask all the way to the classifier.
 MASK_AWARE_HEADS = ("last", "mean", "attention")
 
@@ -53,6 +55,32 @@ class AttentionPooling1D(layers.Layer):
         return (input_shape[0], input_shape[-1])
 
 
+def recurrent_class(config: Mapping[str, Any]) -> type[layers.RNN]:
+    """The recurrent layer for ``cell`` and ``implementation``: Keras's, or the fused LSTM.
+
+    Raises:
+        ConfigError: ``implementation=fused`` with a cell or option the fused kernel lacks.
+    """
+    if config["implementation"] == "keras":
+        return {"lstm": layers.LSTM, "gru": layers.GRU}[config["cell"]]
+    if config["cell"] != "lstm":
+        raise ConfigError("implementation=fused supports cell=lstm only, "
+                          f"got cell={config['cell']}; use implementation=keras.")
+    if config["recurrent_dropout"] > 0:
+        raise ConfigError("implementation=fused does not support recurrent_dropout > 0; "
+                          "use implementation=keras.")
+    from sweep.fused_rnn import FusedLSTM  # imports TensorFlow directly
+
+    return FusedLSTM
+
+
+def implementation_name(config: Mapping[str, Any]) -> str:
+    """What a trial records as the recurrent kernel that ran, e.g. ``keras.layers.LSTM``."""
+    cls = recurrent_class(config)
+    module = "keras.layers" if config["implementation"] == "keras" else cls.__module__
+    return f"{module}.{cls.__name__}"
+
+
 HEADS = {
     "flatten": lambda: layers.Flatten(name="flatten"),
     "mean": lambda: layers.GlobalAveragePooling1D(name="mean_pool"),
@@ -66,7 +94,7 @@ def build_model(config: Mapping[str, Any]) -> keras.Model:
     tokens = keras.Input(shape=(config["maxlen"],), dtype="int32", name="tokens")
     x = layers.Embedding(config["vocab_size"], config["embedding_dim"],
                          mask_zero=config["mask_zero"], name="embedding")(tokens)
-    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[config["cell"]]
+    cell = recurrent_class(config)
     recurrent = cell(config["units"], dropout=config["dropout"],
                      recurrent_dropout=config["recurrent_dropout"],
                      return_sequences=config["head"] != "last", name=config["cell"])

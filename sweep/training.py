@@ -19,7 +19,7 @@ import numpy as np
 
 from sweep.data import Dataset
 from sweep.errors import TrialFailed
-from sweep.models import build_model, mask_effective
+from sweep.models import build_model, implementation_name, mask_effective
 
 #: Review-length buckets (tokens before padding) and padded-share buckets for the test set:
 #: where a last-state head fails, these show it.
@@ -110,7 +110,7 @@ def train(config: Mapping[str, Any], dataset: Dataset,
         "config": dict(config),
         "params": int(model.count_params()),
         "mask_effective": mask_effective(config),
-        "implementation": "keras.layers." + config["cell"].upper(),
+        "implementation": implementation_name(config),
         "history": {name: [float(v) for v in values] for name, values in history.items()},
         "val_accuracy": [float(v) for v in history["val_accuracy"]],
         "best_val_accuracy": float(best.best_accuracy),

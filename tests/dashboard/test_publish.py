@@ -12,8 +12,8 @@ import pytest
 from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 
 from sweep.dashboard import publish
-from sweep.storage import open_storage
 from sweep.errors import StorageError
+from sweep.storage import open_storage
 
 
 @pytest.fixture
