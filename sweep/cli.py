@@ -53,11 +53,12 @@ def import_tensorflow(threads: int | None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
         finally:
             os.dup2(saved, 2)
             os.close(saved)
             os.close(devnull)
+        tensorflow.get_logger().setLevel("ERROR")  # e.g. retracing notes: one model per trial
     from sweep.training import configure_threads
 
     configure_threads(threads or int(os.environ.get("SWEEP_THREADS", 0)) or os.cpu_count() or 1,
