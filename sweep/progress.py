@@ -18,6 +18,7 @@ import optuna
 from optuna.trial import TrialState
 from tqdm import tqdm
 
+from sweep.errors import ConfigError
 from sweep.runner import POLL_SECONDS, cell_key, prepare_study
 from sweep.studyfile import StudySpec
 
@@ -77,6 +78,8 @@ def run_study(spec: StudySpec, url: str, workers: int = 1, data_path: str | None
     Each worker gets ``threads`` TensorFlow threads (default: cores / workers), so K workers
     on C cores do not oversubscribe.
     """
+    if spec.is_grid and n_trials is not None:
+        raise ConfigError("--n-trials applies to tpe/random designs; a grid runs every cell once")
     study, added = prepare_study(spec, url, data_path)
     before = study_status(study)
     if spec.is_grid and not added and before["finished"] >= before["total"] \

@@ -6,6 +6,7 @@ its published SHA-256 checked; offline, the error says how to point at a local c
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import urllib.error
@@ -15,6 +16,7 @@ from pathlib import Path
 import platformdirs
 from tqdm import tqdm
 
+from sweep.data._corpus import fingerprint_file
 from sweep.errors import DataError
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -61,8 +63,20 @@ def download_imdb() -> Path:
     url = os.environ.get("SWEEP_IMDB_URL", IMDB_URL)
     expected = os.environ.get("SWEEP_IMDB_SHA256", IMDB_SHA256)
     target = cache_dir() / "aclImdb_v1.tar.gz"
-    if target.exists():
-        return target
+    lock = os.open(cache_dir(), os.O_RDONLY)  # workers starting together download it once
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and fingerprint_file(target) != expected:
+            target.unlink()  # a damaged or foreign file is never trusted
+        if not target.exists():
+            _download(url, expected, target)
+    finally:
+        os.close(lock)
+    return target
+
+
+def _download(url: str, expected: str, target: Path) -> None:
+    """Stream ``url`` to ``target`` with a progress bar; keep it only if the SHA-256 matches."""
     partial = target.with_suffix(".part")
     digest = hashlib.sha256()
     try:
@@ -87,4 +101,3 @@ def download_imdb() -> Path:
             "the file was discarded, try again or pass --data PATH"
         )
     partial.replace(target)
-    return target
