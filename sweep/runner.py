@@ -4,15 +4,14 @@ Grid cells are enqueued once, under a storage-wide lock, as WAITING trials; work
 Optuna's compare-and-set on the trial state, so across any number of workers each (levels, seed)
 cell completes exactly once (Optuna's GridSampler alone can duplicate cells: optuna#2039, #4627).
 A worker that dies stops sending heartbeats; another worker fails its trial and Optuna's
-RetryFailedTrialCallback re-queues a copy, so no cell is lost. Idle workers wait while trials
-are still running elsewhere, because such a trial may yet come back as a retry.
+RetryHeartbeatStaleTrialCallback re-queues a copy, so no cell is lost. Idle workers wait while
+trials are still running elsewhere, because such a trial may yet come back as a retry.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -33,7 +32,6 @@ from sweep.storage import close_storage, open_storage, retry_storage, study_lock
 from sweep.studyfile import StudySpec
 
 POLL_SECONDS = float(os.environ.get("SWEEP_POLL_SECONDS", "2"))
-_log = logging.getLogger("sweep")
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
@@ -48,9 +46,16 @@ class StopFlag:
     def __init__(self) -> None:
         self.signal: int | None = None
 
-    def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, self._set)
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Handle SIGINT/SIGTERM while inside; the previous handlers come back afterwards."""
+        previous = {signum: signal.signal(signum, self._set)
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def _set(self, signum: int, frame: Any) -> None:
         if self.signal is not None and signum == signal.SIGINT:
@@ -72,10 +77,15 @@ def _queued_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 
 
 def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
-    """TPE or random for searches; grids never sample (every trial comes from the queue)."""
-    seed = spec.seeds[0]
+    """TPE or random for searches; grids never sample (every trial comes from the queue).
+
+    Each worker process seeds its sampler differently: with one shared seed, parallel workers
+    would propose the same configurations. TPE's constant liar keeps parallel workers from
+    piling onto the region of a trial that is still running.
+    """
+    seed = (spec.seeds[0] * 1_000_003 + os.getpid()) % 2**32
     if spec.design == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     return optuna.samplers.RandomSampler(seed=seed)
 
 
@@ -201,9 +211,12 @@ class Worker:
 
     def run(self) -> WorkerSummary:
         """Loop until there is nothing left to do; always leaves no trial of ours RUNNING."""
+        with self.stop.installed():
+            return self._loop()
+
+    def _loop(self) -> WorkerSummary:
         from sweep.objective import make_objective  # imports TensorFlow: only workers need it
 
-        self.stop.install()
         study, _ = prepare_study(self.spec, self.url, self.data_path)
         objective = make_objective(self.spec, self.data_path, self.stop.check,
                                    None if self.quiet else self.log)
