@@ -12,7 +12,6 @@ the mask reaches the representation the classifier sees - instead of letting Ker
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,10 +80,34 @@ def implementation_name(config: Mapping[str, Any]) -> str:
     return f"{module}.{cls.__name__}"
 
 
+@keras.saving.register_keras_serializable(package="sweep")
+class MaskDroppingFlatten(layers.Flatten):
+    """Keras' Flatten, dropping an incoming mask on purpose (recorded as ``mask_effective``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True  # accepted, then discarded: no warning on every call
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+
+@keras.saving.register_keras_serializable(package="sweep")
+class MaskDroppingGlobalMaxPooling1D(layers.GlobalMaxPooling1D):
+    """Keras' GlobalMaxPooling1D, dropping an incoming mask on purpose (padded steps count)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+
 HEADS = {
-    "flatten": lambda: layers.Flatten(name="flatten"),
+    "flatten": lambda: MaskDroppingFlatten(name="flatten"),
     "mean": lambda: layers.GlobalAveragePooling1D(name="mean_pool"),
-    "max": lambda: layers.GlobalMaxPooling1D(name="max_pool"),
+    "max": lambda: MaskDroppingGlobalMaxPooling1D(name="max_pool"),
     "attention": lambda: AttentionPooling1D(name="attention_pool"),
 }
 
@@ -102,9 +125,7 @@ def build_model(config: Mapping[str, Any]) -> keras.Model:
         recurrent = layers.Bidirectional(recurrent, name=f"bi_{config['cell']}")
     x = recurrent(x)
     if config["head"] != "last":
-        with warnings.catch_warnings():  # recorded as mask_effective instead
-            warnings.filterwarnings("ignore", message=".*does not support masking.*")
-            x = HEADS[config["head"]]()(x)
+        x = HEADS[config["head"]]()(x)
     probability = layers.Dense(1, activation="sigmoid", name="classifier")(x)
     model = keras.Model(tokens, probability, name=f"{config['cell']}_{config['head']}")
     model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]),

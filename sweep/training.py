@@ -47,8 +47,11 @@ def configure_threads(intra_op: int, inter_op: int) -> None:
     """Fix TensorFlow's thread pools; must run before TensorFlow executes its first op."""
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-    tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # already running (e.g. a second command in one process): keep pools
+        pass
 
 
 def versions() -> dict[str, str]:
@@ -64,7 +67,7 @@ def versions() -> dict[str, str]:
 
 def _buckets(values: np.ndarray, correct: np.ndarray, edges: Sequence[float]) -> list[dict]:
     rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
         inside = (values >= low) & (values < high)
         rows.append({"low": low, "high": high if math.isfinite(high) else None,
                      "n": int(inside.sum()), "correct": int(correct[inside].sum())})
@@ -132,7 +135,8 @@ def train(config: Mapping[str, Any], dataset: Dataset,
         lengths = dataset.lengths["test"]
         padded_share = np.clip(config["maxlen"] - lengths, 0, None) / config["maxlen"]
         result["test_accuracy"] = float(correct.mean())
-        result["test_loss"] = float(keras.losses.BinaryCrossentropy()(dataset.y["test"], probability))
+        loss = keras.losses.BinaryCrossentropy()
+        result["test_loss"] = float(loss(dataset.y["test"], probability))
         result["test_by_length"] = _buckets(lengths, correct, LENGTH_EDGES)
         result["test_by_padded_share"] = _buckets(padded_share, correct, PADDED_SHARE_EDGES)
     result["seconds"] = time.perf_counter() - started

@@ -7,9 +7,11 @@ so that row order does not depend on archive or file-system order.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -66,15 +68,23 @@ def read_aclimdb(path: Path) -> pd.DataFrame:
             rows.append((split, polarity, int(review_id), int(rating), text))
     else:
         try:
-            with tarfile.open(path, mode="r|*") as archive:
-                for member in archive:
-                    match = _ACLIMDB_MEMBER.search(member.name)
-                    if match is None or not member.isfile():
-                        continue
-                    split, polarity, review_id, rating = match.groups()
-                    text = archive.extractfile(member).read().decode("utf-8", errors="replace")
-                    rows.append((split, polarity, int(review_id), int(rating), text))
-        except (tarfile.TarError, OSError, EOFError) as err:
+            with open(path, "rb") as raw:
+                gzipped = raw.read(2) == b"\x1f\x8b"
+                raw.seek(0)
+                stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
+                with tarfile.open(fileobj=stream, mode="r|") as archive:
+                    for member in archive:
+                        match = _ACLIMDB_MEMBER.search(member.name)
+                        if match is None or not member.isfile():
+                            continue
+                        split, polarity, review_id, rating = match.groups()
+                        text = archive.extractfile(member).read().decode("utf-8", "replace")
+                        rows.append((split, polarity, int(review_id), int(rating), text))
+                # tarfile stops at the first bad header as if the archive ended there; reading
+                # the stream to its end makes gzip verify its CRC, so damage is an error.
+                while stream.read(1 << 20):
+                    pass
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
             raise DataError(f"{path}: not a readable aclImdb archive ({err})") from err
     if not rows:
         raise DataError(

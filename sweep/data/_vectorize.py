@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 #: Bump when tokenization changes: it is part of every cache key.
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 
 PAD, OOV = 0, 1
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")  # words of any alphabet, with "don't" kept whole
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
