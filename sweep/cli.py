@@ -241,8 +241,10 @@ def run(study_file: str, storage: str | None, data_path: str | None, workers: in
               help="For tpe/random designs: the number of configurations (overrides the file).")
 @threads_option
 @click.option("-q", "--quiet", is_flag=True, help="Only one line per finished trial.")
+@click.option("--publish", is_flag=True,
+              help="When the study is done, write its report and refresh the dashboard.")
 def worker(study_file: str, storage: str | None, data_path: str | None,
-           n_trials: int | None, threads: int | None, quiet: bool) -> None:
+           n_trials: int | None, threads: int | None, quiet: bool, publish: bool) -> None:
     """Join a study and take its trials until the design is done, then exit 0.
 
     Start as many as you like, on this host or others, against the same PostgreSQL URL;
@@ -253,7 +255,8 @@ def worker(study_file: str, storage: str | None, data_path: str | None,
     from sweep.studyfile import load_study_file
     spec = load_study_file(study_file)
     import_tensorflow(threads)
-    summary = work(spec, storage_url(storage), data_path, n_trials, quiet=quiet)
+    summary = work(spec, storage_url(storage), data_path, n_trials, quiet=quiet,
+                   publish=publish)
     click.echo(f"worker done: {summary.complete} complete, {summary.pruned} pruned, "
                f"{summary.failed} failed" + (f" (stopped by {summary.interrupted})"
                                              if summary.interrupted else ""), err=True)

@@ -7,7 +7,10 @@ state), ``mean`` / ``max`` pooling, or a small learned ``attention`` pool.
 Masks: with ``mask_zero`` the recurrent layer skips padded timesteps, but Keras 3's ``Flatten`` and
 ``GlobalMaxPooling1D`` drop the mask, so those heads still read the padded positions' outputs.
 We build these combinations (they are part of the ablation) and record ``mask_effective`` - whether
-the mask reaches the representation the classifier sees - instead of letting Keras warn.
+the head itself honours the mask - instead of letting Keras warn. The mask still changes what those
+heads read: at masked steps Keras' RNN layers repeat the last unmasked output
+(``zero_output_for_mask=False``), so with post-padding Flatten sees copies of the state at the
+review's last word where it would otherwise see states driven by padding.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import optuna
 from optuna.trial import TrialState
 
 from sweep.data import locate
-from sweep.errors import DataError, StudyFileError, TrialFailed
+from sweep.errors import DataError, StudyFileError, SweepError, TrialFailed
 from sweep.storage import close_storage, open_storage, retry_storage, study_lock
 from sweep.studyfile import StudySpec
 
@@ -202,8 +202,9 @@ class Worker:
 
     def __init__(self, spec: StudySpec, url: str, data_path: str | None = None,
                  n_trials: int | None = None, log: Callable[[str], None] | None = None,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, publish: bool = False) -> None:
         self.spec, self.url, self.data_path, self.quiet = spec, url, data_path, quiet
+        self.publish = publish
         self.budget = n_trials if n_trials is not None else spec.n_trials
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.stop = StopFlag()
@@ -236,6 +237,9 @@ class Worker:
                         continue
                     break
                 self._run_trial(study, trial, objective, summary)
+            if self.publish and summary.complete and not self._running_elsewhere(study) and \
+                    not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                self._publish_report()
         except Interrupted as stop:
             summary.interrupted = str(stop)
         finally:
@@ -243,6 +247,17 @@ class Worker:
         if self.stop.signal is not None:
             summary.interrupted = summary.interrupted or "signal"
         return summary
+
+    def _publish_report(self) -> None:
+        """The study is done: rebuild its report, which also refreshes optuna-dashboard."""
+        from sweep.report import report_study
+
+        try:
+            summary = report_study(self.url, self.spec.name)
+            self.log(f"[{self.name}] study finished; report in {summary['out_dir']}, "
+                     "figures and verdict published to the dashboard")
+        except SweepError as err:  # the trials are safe; only the summary is missing
+            self.log(f"[{self.name}] study finished; report not written: {err}")
 
     def _next_trial(self, study: optuna.Study) -> optuna.Trial | None:
         storage = study._storage
@@ -322,8 +337,9 @@ class Worker:
 
 
 def work(spec: StudySpec, url: str, data_path: str | None = None, n_trials: int | None = None,
-         log: Callable[[str], None] | None = None, quiet: bool = False) -> WorkerSummary:
+         log: Callable[[str], None] | None = None, quiet: bool = False,
+         publish: bool = False) -> WorkerSummary:
     """Run one worker in this process (what ``sweep worker`` and each ``sweep run`` child do)."""
-    return Worker(spec, url, data_path, n_trials, log, quiet).run()
+    return Worker(spec, url, data_path, n_trials, log, quiet, publish).run()
 
 

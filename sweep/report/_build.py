@@ -25,11 +25,12 @@ from sweep.report._gap import Gaps, paired_gaps
 from sweep.report._html import Section, render_html
 from sweep.report._importance import Importances, importances
 from sweep.report._markdown import render_markdown
-from sweep.report._mechanism import SOURCE, by_bucket
+from sweep.report._mechanism import SOURCE, by_bucket, padding_contrasts
 from sweep.report._tables import (
     anova_table,
     bucket_tables,
     capacity_table,
+    contrast_table,
     gap_tables,
     importance_table,
 )
@@ -105,8 +106,9 @@ def build_report(frame: pd.DataFrame, out_dir: Path, study_name: str,
             "method": importance.method, "values": importance.values,
             "n_trials": importance.n_trials, "top_quantile": importance.top_quantile,
             "notes": importance.notes},
-        "mechanism": None if mechanism is None else {"source": SOURCE,
-                                                     "buckets": _records(mechanism)},
+        "mechanism": None if mechanism is None else {
+            "source": SOURCE, "buckets": _records(mechanism),
+            "padding_contrast": _records(padding_contrasts(mechanism))},
         "learning_curves": None if curves is None else _records(curves),
         "capacity": None if sizes is None else _records(sizes),
         "cannot_compute": notes,
@@ -177,9 +179,13 @@ def _figures(design: Design, gaps: Gaps | None, anova: Anova | None,
     if curves is not None:
         built["learning_curves"] = figs.learning_curves(curves)
     if mechanism is not None:
-        built["accuracy_by_length"] = figs.by_bucket(mechanism, "test_by_length", design.heads)
         built["accuracy_by_padded_share"] = figs.by_bucket(
             mechanism, "test_by_padded_share", design.heads)
+        maxlens = design.complete["maxlen"].dropna().unique() if "maxlen" in design.complete \
+            else []
+        built["accuracy_by_length"] = figs.by_bucket(
+            mechanism, "test_by_length", design.heads,
+            maxlen=int(maxlens[0]) if len(maxlens) == 1 else None)
     if _is_search(design):
         built["parallel_coordinates"] = figs.parallel_coordinates(design)
     return {name: fig for name, fig in built.items() if fig is not None}
@@ -210,12 +216,21 @@ def _sections(design: Design, gaps: Gaps | None, anova: Anova | None,
             "Optuna's importances", " ".join(importance.notes), ["optuna_importances"],
             {"Importance for the objective": importance_table(importance)}))
     if mechanism is not None:
+        contrasts = padding_contrasts(mechanism)
+        tables = {} if contrasts.empty else {
+            "Reviews that fill every timestep against padded ones (pooled over trials)":
+                contrast_table(contrasts)}
         sections.append(Section(
             "Mechanism: where the heads fail",
-            f"Accuracy on test reviews grouped by length and by padded share, from {SOURCE}. "
-            "A last-state head that reads hundreds of trailing padding steps should fail most on "
-            "short reviews.", ["accuracy_by_length", "accuracy_by_padded_share"],
-            bucket_tables(mechanism)))
+            f"Accuracy on test reviews grouped by share of padded timesteps and by length, from "
+            f"{SOURCE}. A review shorter than maxlen is padded; with post-padding and no mask, the "
+            "last state is read after the padding that follows the review, so a last-state head "
+            "should fail on padded reviews and not on those that fill every timestep, while "
+            "Flatten, which reads every timestep, should not care. The first table pools each "
+            "setting's trials into those two groups (Wilson 95% CIs; \"within noise\" when the "
+            "intervals overlap). Reviews at the length extremes are few: read each bucket's n.",
+            ["accuracy_by_padded_share", "accuracy_by_length"],
+            {**tables, **bucket_tables(mechanism)}))
     if curves is not None or sizes is not None:
         sections.append(Section(
             "Overfitting and capacity",

@@ -10,14 +10,15 @@ import pandas as pd
 
 from sweep.report._design import Design, level_label
 
-#: Settings learning curves are drawn for.
-CURVE_GROUPS = ("head", "padding")
+#: Settings learning curves are drawn for (mask_zero too: a mask fixes the post-padded last state,
+#: so pooling masked and unmasked runs would blur the curve the question is about).
+CURVE_GROUPS = ("head", "padding", "mask_zero")
 #: Factors that change the parameter count, listed beside the head when they vary.
 SIZE_FACTORS = ("maxlen", "units", "embedding_dim", "vocab_size", "bidirectional")
 
 
 def learning_curves(design: Design) -> pd.DataFrame | None:
-    """Mean train and validation accuracy per epoch for each head x padding."""
+    """Mean train and validation accuracy per epoch for each head x padding x mask_zero."""
     frame = design.complete
     if "history" not in frame:
         design.notes.append("The trials store no training history, so learning curves cannot be "

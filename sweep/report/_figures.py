@@ -125,31 +125,48 @@ def importance_bars(values: Importances) -> go.Figure:
 
 
 def learning_curves(curves: pd.DataFrame) -> go.Figure:
-    """Train (dashed) and validation (solid) accuracy per epoch, one panel per padding."""
-    panels = level_order("padding", curves["padding"]) if "padding" in curves else [None]
-    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True,
-                        subplot_titles=[f"padding = {p}" for p in panels]
-                        if panels != [None] else None)
-    for col, level in enumerate(panels, start=1):
-        part = curves if level is None else curves[curves["padding"] == level]
-        for (head, split), rows in part.groupby(["head", "split"], sort=True):
-            fig.add_trace(go.Scatter(
-                x=rows["epoch"], y=rows["mean"] * 100, name=f"{head}, {split}",
-                legendgroup=f"{head}{split}", showlegend=col == 1, mode="lines+markers",
-                line={"color": HEAD_COLOURS.get(head),
-                      "dash": "dash" if split == "train" else "solid"},
-            ), row=1, col=col)
-    fig.update_xaxes(title_text="Epoch", dtick=1)
+    """Train (dashed) and validation (solid) accuracy per epoch, panels for padding x mask_zero."""
+    pads = level_order("padding", curves["padding"]) if "padding" in curves else [None]
+    masks = (level_order("mask_zero", curves["mask_zero"])
+             if "mask_zero" in curves and curves["mask_zero"].nunique() > 1 else [None])
+    titles = [", ".join(t for t in (f"padding = {p}" if p else "", f"mask_zero = {m}" if m else "")
+                        if t) for m in masks for p in pads]
+    fig = make_subplots(rows=len(masks), cols=len(pads), shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=titles if any(titles) else None, vertical_spacing=0.12)
+    for r, mask in enumerate(masks, start=1):
+        for c, pad in enumerate(pads, start=1):
+            part = curves
+            if pad is not None:
+                part = part[part["padding"] == pad]
+            if mask is not None:
+                part = part[part["mask_zero"] == mask]
+            for (head, split), rows in part.groupby(["head", "split"], sort=True):
+                fig.add_trace(go.Scatter(
+                    x=rows["epoch"], y=rows["mean"] * 100, name=f"{head}, {split}",
+                    legendgroup=f"{head}{split}", showlegend=r == 1 and c == 1,
+                    mode="lines+markers", line={"color": HEAD_COLOURS.get(head),
+                                                "dash": "dash" if split == "train" else "solid"},
+                ), row=r, col=c)
+    fig.update_xaxes(dtick=1)
+    fig.update_xaxes(title_text="Epoch", row=len(masks))
     fig.update_yaxes(title_text="Accuracy (%)", col=1)
     return _layout(fig, "Overfitting: train (dashed) vs validation (solid) accuracy per epoch, "
-                        "mean over trials", legend="head, split")
+                        "mean over trials", legend="head, split",
+                   height=max(HEIGHT, 330 * len(masks) + 150))
 
 
-def by_bucket(table: pd.DataFrame, kind: str, heads: list[str]) -> go.Figure | None:
-    """Test accuracy per bucket, one line per head, panels for padding x mask_zero."""
+def by_bucket(table: pd.DataFrame, kind: str, heads: list[str],
+              maxlen: int | None = None) -> go.Figure | None:
+    """Test accuracy per bucket, one line per head, panels for padding x mask_zero.
+
+    With one ``maxlen`` that is a bucket edge, the length figure marks it: reviews left of the
+    line are padded, those right of it fill every timestep.
+    """
     rows = table[table["kind"] == kind]
     if rows.empty:
         return None
+    order = rows.drop_duplicates("order").sort_values("order")
+    categories = list(order["bucket"])
     pads = level_order("padding", rows["padding"]) if "padding" in rows else [None]
     masks = level_order("mask_zero", rows["mask_zero"]) if "mask_zero" in rows else [None]
     titles = [", ".join(t for t in (f"padding = {p}" if p else "", f"mask_zero = {m}" if m else "")
@@ -175,13 +192,18 @@ def by_bucket(table: pd.DataFrame, kind: str, heads: list[str]) -> go.Figure | N
                     hovertemplate="%{x}: %{y:.1f}% of %{customdata} reviews<extra></extra>",
                 ), row=r, col=c)
     fig.add_hline(y=50, line_dash="dot", line_color="#888", row="all", col="all")
-    fig.update_xaxes(type="category", title_text=BUCKETS[kind], row=len(masks))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=categories)
+    fig.update_xaxes(title_text=BUCKETS[kind], row=len(masks))
     fig.update_yaxes(title_text="Test accuracy (%)", col=1)
     fig.update_yaxes(matches="y")
     what = BUCKETS[kind].replace(" (tokens)", " in tokens")
-    return _layout(fig, f"Test accuracy by {what}, pooled over trials "
-                        "(95% CIs; dotted line: chance)", legend="head",
-                   height=max(HEIGHT, 330 * len(masks) + 150))
+    title = f"Test accuracy by {what}, pooled over trials (95% CIs; dotted line: chance"
+    edges = list(order["start"])
+    if kind == "test_by_length" and maxlen is not None and float(maxlen) in edges[1:]:
+        fig.add_vline(x=edges.index(float(maxlen)) - 0.5, line_dash="dash", line_color="#555",
+                      row="all", col="all")
+        title += f"; dashed line: maxlen {maxlen}, reviews left of it are padded"
+    return _layout(fig, title + ")", legend="head", height=max(HEIGHT, 330 * len(masks) + 150))
 
 
 def parallel_coordinates(design: Design) -> go.Figure | None:

@@ -9,7 +9,11 @@ import pandas as pd
 from sweep.report._anova import Anova
 from sweep.report._gap import Gaps
 from sweep.report._importance import Importances
-from sweep.report._mechanism import BUCKETS
+from sweep.report._mechanism import BUCKETS, PADDED_BETTER, UNPADDED_BETTER, WITHIN_NOISE
+
+#: How the contrast table words each judgement of `sweep.report._mechanism.padding_contrast`.
+READINGS = {UNPADDED_BETTER: "worse on padded reviews", PADDED_BETTER: "better on padded reviews",
+            WITHIN_NOISE: "within noise"}
 
 
 def gap_tables(gaps: Gaps) -> dict[str, pd.DataFrame]:
@@ -69,6 +73,19 @@ def bucket_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         tables[f"Test accuracy (n reviews) by {BUCKETS[kind]}"] = (
             wide[[b for b in order if b in wide]].reset_index())
     return tables
+
+
+def contrast_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per setting: accuracy on unpadded and padded reviews (95% CI, n), difference, reading."""
+    settings = [c for c in ("head", "padding", "mask_zero") if c in table]
+    shown = table[settings].copy()
+    for side, title in (("unpadded", "fill every timestep"), ("padded", "padded")):
+        shown[title] = [f"{a:.0%} ({lo:.0%}–{hi:.0%}, n={n:,})" for a, lo, hi, n in zip(
+            table[f"{side}_accuracy"], table[f"{side}_low"], table[f"{side}_high"],
+            table[f"{side}_n"], strict=True)]
+    shown["difference (points)"] = table["difference"].map(lambda v: f"{v * 100:+.1f}")
+    shown["reading"] = table["judgement"].map(READINGS)
+    return shown
 
 
 def _ci_columns(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

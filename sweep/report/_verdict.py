@@ -14,9 +14,16 @@ from typing import Any
 import pandas as pd
 
 from sweep.report._anova import ALPHA, Anova
-from sweep.report._design import Design
+from sweep.report._design import Design, level_label
 from sweep.report._gap import Gaps, split_gap
-from sweep.report._mechanism import extremes
+from sweep.report._mechanism import (
+    GROUPS,
+    PADDED_BETTER,
+    UNPADDED_BETTER,
+    WITHIN_NOISE,
+    padding_contrast,
+    trial_contrasts,
+)
 
 #: A gap whose whole 95% CI lies within +-2 accuracy points is called no practical difference.
 NEGLIGIBLE = 0.02
@@ -55,7 +62,9 @@ def judge(ci: dict) -> str:
 
 def points(value: float) -> str:
     """An accuracy difference in percentage points: ``+25.1 points``."""
-    return f"{value * 100:+.1f} points" if math.isfinite(value) else "n/a"
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{round(value * 100, 1) + 0.0:+.1f} points"  # + 0.0: no "-0.0"
 
 
 def interval(ci: dict) -> str:
@@ -102,7 +111,7 @@ def write_verdict(design: Design, gaps: Gaps | None, anova: Anova | None,
         _explains_sentence(design, anova, "the head's effect", sentences, findings)
     _main_effect_sentence(anova, sentences, findings)
     if mechanism is not None and gaps is not None:
-        _mechanism_sentence(gaps, mechanism, setting, sentences)
+        _mechanism_sentences(design, gaps, mechanism, setting, sentences, findings)
     if capacity is not None and gaps is not None:
         _capacity_sentence(gaps, capacity, sentences)
     return Verdict(sentences=sentences, findings=findings)
@@ -138,6 +147,7 @@ def _gap_sentences(design: Design, gaps: Gaps, anova: Anova | None, sentences: l
                          f"({interval(extra)}).")
     explaining = _explains_sentence(design, anova, "the gap", sentences, findings)
     if not explaining:
+        _largest_gap_sentence(design, gaps, other, sentences, findings)
         return {}
     cell = _worst_cell(gaps, other, [f for f in design.factors if f in explaining])
     inside, outside = split_gap(gaps, other, cell)
@@ -151,6 +161,28 @@ def _gap_sentences(design: Design, gaps: Gaps, anova: Anova | None, sentences: l
                      f"({interval(outside)}).")
     sentences.append(_elsewhere_sentence(reference, other, where, judge(outside), outside))
     return {"head": other, **cell}
+
+
+def _largest_gap_sentence(design: Design, gaps: Gaps, other: str, sentences: list[str],
+                          findings: dict[str, Any]) -> None:
+    """No factor is shown to change the gap: still say where it is largest, and how sure."""
+    factors = [f for f in design.factors if design.is_categorical(f)]
+    pairs = gaps.pairs[gaps.pairs["other"] == other]
+    if not factors or pairs.groupby([pairs[f].astype(str) for f in factors]).ngroups < 2:
+        return
+    cell = _worst_cell(gaps, other, factors)
+    inside, _ = split_gap(gaps, other, cell)
+    chosen = pairs
+    for name, level in cell.items():
+        chosen = chosen[chosen[name].map(level_label) == level]
+    findings["largest_gap"] = {"where": cell, **inside, "judgement": judge(inside),
+                               "gaps": chosen["gap"].tolist()}
+    text = f"The gap is largest with {_where(cell)}: {points(inside['mean'])} ({interval(inside)})"
+    if len(chosen) > 1:
+        text += (f", from {points(chosen['gap'].min())} to {points(chosen['gap'].max())} "
+                 "across its paired runs")
+    sentences.append(text + ("" if judge(inside) in ("wins", "loses") else
+                             "; not enough evidence that it differs from 0 there") + ".")
 
 
 def _explains_sentence(design: Design, anova: Anova | None, subject: str,
@@ -238,25 +270,120 @@ def _main_effect_sentence(anova: Anova | None, sentences: list[str],
                          f"{top['share']:.0%}, {p_text(top['p'])}).")
 
 
-def _mechanism_sentence(gaps: Gaps, mechanism: pd.DataFrame, setting: dict[str, str],
-                        sentences: list[str]) -> None:
-    setting = {k: v for k, v in (setting or {"head": primary_other(gaps)}).items()
-               if k in mechanism}
-    found = extremes(mechanism, setting)
+def _mechanism_sentences(design: Design, gaps: Gaps, mechanism: pd.DataFrame,
+                         setting: dict[str, str], sentences: list[str],
+                         findings: dict[str, Any]) -> None:
+    """Reviews that fill every timestep against padded ones, for the other and reference heads.
+
+    The setting is the verdict's cell, completed with the padding and mask_zero levels where the
+    gap is largest inside it. Without a cell (no factor shown to change the gap) it is the
+    padding x mask_zero setting with the largest mean gap, and the sentence says it was picked
+    that way: the contrast inside it is still a fair test, as the reference head is its control,
+    whereas pooling every setting would dilute the one where the last state breaks.
+    """
+    other, reference = primary_other(gaps), gaps.reference
+    where = _mechanism_setting(gaps, mechanism, setting)
+    named = {k for k in setting if k != "head"}
+    picked = bool(where) and not named
+    chosen = "largest gap" if picked else ("the verdict's cell" if named else "all trials")
+    for name in GROUPS[1:]:  # levels every trial shares say what the contrast means
+        level = _fixed(design, {"head": other, **where}, name)
+        if name not in where and name in mechanism and level is not None:
+            where[name] = level
+    found = padding_contrast(mechanism, {"head": other, **where})
     if found is None:
+        if (mechanism["kind"] == "test_by_padded_share").any():
+            sentences.append(f"Mechanism: in the trials of the {other} head"
+                             + (f" with {_where(where)}" if where else "")
+                             + " either every test review is padded or none is, so reviews that "
+                             "fill all timesteps cannot be contrasted with padded ones.")
         return
-    short, long = found
-    where = ", ".join(f"{k}={v}" for k, v in setting.items())
-    text = (f"Mechanism ({where}): right on {short['accuracy']:.0%} of test reviews of "
-            f"{short['bucket']} tokens (n={short['n']}) against {long['accuracy']:.0%} of reviews "
-            f"of {long['bucket']} tokens (n={long['n']})")
-    if short["high"] < long["low"]:
-        text += "; it fails most on short reviews, which carry the most padding."
-    elif long["high"] < short["low"]:
-        text += "; it does worse on long reviews, which are truncated."
+    control = padding_contrast(mechanism, {"head": reference, **where})
+    runs = trial_contrasts(design, {"head": other, **where})
+    agreeing = sum(run["judgement"] == found["judgement"] for run in runs)
+    timesteps = _fixed(design, {"head": other, **where}, "maxlen")
+    findings["mechanism"] = {"contrast": "test reviews that fill all maxlen timesteps "
+                                         "(no padding) against padded ones, pooled over trials",
+                             "setting": where, "head": other,
+                             "setting_chosen_as": chosen,
+                             "maxlen": int(timesteps) if timesteps else None,
+                             "result": found, "reference_head": reference, "reference": control,
+                             "per_trial_differences": [run["difference"] for run in runs],
+                             "trials_agreeing": agreeing}
+    padded = {"post": "followed by padding", "pre": "preceded by padding"}.get(
+        where.get("padding", ""), "shorter than maxlen (padded)")
+    label = ", ".join(f"{k}={v}" for k, v in {"head": other, **where}.items())
+    text = (f"Mechanism{' in the setting with the largest gap' if picked else ''} ({label}): "
+            f"right on {_share(found['unpadded'])} of test reviews that "
+            f"fill all {timesteps or 'maxlen'} timesteps, against {_share(found['padded'])} of "
+            f"reviews {padded}")
+    both = control is not None and control["judgement"] == UNPADDED_BETTER
+    if found["judgement"] == WITHIN_NOISE:
+        text += "; the difference is within noise (the intervals overlap)."
+    elif found["judgement"] == PADDED_BETTER:
+        text += f"; the {other} head does better on the shorter, padded reviews"
+    elif (other == "last" and where.get("padding") == "post"
+          and where.get("mask_zero") == "False" and not both):
+        text += ": the last state fails where padding separates it from the review"
     else:
-        text += "; the difference between short and long reviews is within noise."
-    sentences.append(text)
+        text += f": the {other} head does worse on padded reviews"
+    if found["judgement"] != WITHIN_NOISE and len(runs) > 1:
+        text += (f" (clearly so in each of the {len(runs)} trials taken alone)"
+                 if agreeing == len(runs) else
+                 f" (clearly so in {agreeing} of the {len(runs)} trials taken alone)")
+    sentences.append(text + ("" if text.endswith(".") else "."))
+    if control is None:
+        return
+    pair = f"{_share(control['unpadded'])} against {_share(control['padded'])}"
+    if control["judgement"] == WITHIN_NOISE:
+        sentences.append(f"The {reference} head in the same setting does not care: {pair}, "
+                         "within noise.")
+    elif control["judgement"] == PADDED_BETTER:
+        sentences.append(f"The {reference} head in the same setting does better on the padded "
+                         f"reviews: {pair}.")
+    else:
+        sentences.append(
+            f"The {reference} head in the same setting also does better on reviews that fill "
+            f"every timestep, {pair}; so part of the difference lies in the reviews, not the "
+            f"padding ({points(found['difference'])} for {other} against "
+            f"{points(control['difference'])} for {reference}).")
+
+
+def _mechanism_setting(gaps: Gaps, mechanism: pd.DataFrame,
+                       setting: dict[str, str]) -> dict[str, str]:
+    """The verdict's cell, plus the padding/mask_zero levels where the gap is largest inside it."""
+    cell = {k: v for k, v in setting.items() if k != "head"}
+    pairs = gaps.pairs[gaps.pairs["other"] == primary_other(gaps)]
+    for name, level in cell.items():
+        pairs = pairs[pairs[name].map(level_label) == level]
+    missing = [g for g in GROUPS if g != "head" and g not in cell and g in pairs
+               and g in mechanism and pairs[g].nunique() > 1]
+    if missing and not pairs.empty:
+        means = pairs.groupby([pairs[g].map(level_label) for g in missing])["gap"].mean()
+        best = means.idxmax()
+        cell.update(zip(missing, best if isinstance(best, tuple) else (best,), strict=True))
+    return {k: v for k, v in cell.items() if k in mechanism}
+
+
+def _fixed(design: Design, setting: dict[str, str], name: str) -> str | None:
+    """The one level of ``name`` among ``setting``'s trials, or None when they differ."""
+    frame = design.complete
+    if name not in frame:
+        return None
+    for key, level in setting.items():
+        frame = frame[frame[key].map(level_label) == level]
+    values = frame[name].dropna().map(level_label).unique()
+    return str(values[0]) if len(values) == 1 else None
+
+
+def _share(side: dict) -> str:
+    """``62% (95% CI 60–64%; n=1,644)``."""
+    return (f"{side['accuracy']:.0%} (95% CI {side['low']:.0%}–{side['high']:.0%}; "
+            f"n={side['n']:,})")
+
+
+def _where(setting: dict[str, str]) -> str:
+    return " and ".join(f"{k}={v}" for k, v in setting.items())
 
 
 def _capacity_sentence(gaps: Gaps, capacity: pd.DataFrame, sentences: list[str]) -> None:

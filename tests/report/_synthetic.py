@@ -1,7 +1,11 @@
 """Trial tables and Optuna studies with known effects, shaped like `sweep.export.trials_frame`.
 
 The default effect is the question's: the last-state head loses ``effect`` accuracy only with
-post-padding and no mask, and then mostly on short reviews; every other setting is a tie.
+post-padding and no mask, and it loses it all on reviews followed by padding (those shorter than
+maxlen); on reviews that fill every timestep it stays as good as the other heads. Every other
+setting is a tie. Both kinds of test buckets are counted from one fixed synthetic test set, with
+each trial's own maxlen, so they agree with each other and (up to rounding) with the trial's
+accuracy.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from sweep.params import DEFAULTS
 LENGTH_EDGES = (0, 100, 150, 200, 300, 500, 1000, math.inf)
 PADDED_SHARE_EDGES = (0.0, 1e-9, 0.25, 0.5, 0.75, 1.0 + 1e-9)
 
-#: Test reviews per length bucket (the last bucket, >= 1000 tokens, is empty at maxlen 500).
-LENGTH_COUNTS = (90, 110, 120, 160, 180, 140, 0)
-PADDED_COUNTS = (140, 60, 120, 230, 250)
+#: Token counts of the synthetic test reviews: IMDB-like (median about 190, 9% of at least 500
+#: tokens, a handful of at least 1000), the same for every trial, as a fixed data_seed gives.
+TEST_LENGTHS = np.maximum(
+    10, np.random.default_rng(7).lognormal(math.log(200), 0.8, 800)).astype(int)
 BASE_ACCURACY = 0.78
 
 
@@ -37,8 +42,12 @@ def trials_table(effect: float = 0.25, noise: float = 0.02, seeds: Sequence[int]
                  heads: Sequence[str] = ("flatten", "last"),
                  paddings: Sequence[str] = ("pre", "post"),
                  masks: Sequence[bool] = (False, True), extra: dict[str, Sequence] | None = None,
-                 failed: int = 0, rng: int = 0) -> pd.DataFrame:
-    """A full factorial of heads x paddings x masks (x extra factors) x seeds."""
+                 failed: int = 0, rng: int = 0, short_penalty: float = 0.0) -> pd.DataFrame:
+    """A full factorial of heads x paddings x masks (x extra factors) x seeds.
+
+    ``short_penalty``: padded (shorter) reviews are this much less often right than the ones
+    that fill every timestep, for every head: a difference in the reviews, not in the padding.
+    """
     random = np.random.default_rng(rng)
     extra = extra or {}
     rows = []
@@ -50,7 +59,7 @@ def trials_table(effect: float = 0.25, noise: float = 0.02, seeds: Sequence[int]
         broken = truth < BASE_ACCURACY
         config = {**DEFAULTS, "head": head, "padding": padding, "mask_zero": mask,
                   "seed": seed, **dict(zip(extra, extras, strict=True))}
-        rows.append(_row(number, config, accuracy, broken, random))
+        rows.append(_row(number, config, accuracy, broken, short_penalty, random))
     for i in range(failed):
         config = {**DEFAULTS, "head": heads[0], "seed": seeds[0]}
         rows.append({"number": len(rows) + i, "state": "FAIL", "value": None, **config,
@@ -59,7 +68,7 @@ def trials_table(effect: float = 0.25, noise: float = 0.02, seeds: Sequence[int]
 
 
 def _row(number: int, config: dict[str, Any], accuracy: float, broken: bool,
-         random: np.random.Generator) -> dict[str, Any]:
+         short_penalty: float, random: np.random.Generator) -> dict[str, Any]:
     epochs = config["epochs"]
     train = [min(1.0, 0.55 + 0.07 * e) for e in range(epochs)]
     val = [accuracy - 0.02 * (epochs - 1 - e) / epochs for e in range(epochs)]
@@ -73,25 +82,37 @@ def _row(number: int, config: dict[str, Any], accuracy: float, broken: bool,
         "data_fingerprint": "abc123", "error": None,
         "history": {"loss": [0.6] * epochs, "accuracy": train,
                     "val_loss": [0.6] * epochs, "val_accuracy": val},
-        "test_by_length": _buckets(LENGTH_EDGES, LENGTH_COUNTS, accuracy, broken, short_first=True),
-        "test_by_padded_share": _buckets(PADDED_SHARE_EDGES, PADDED_COUNTS, accuracy, broken,
-                                         short_first=False),
-        "data_stats": {"test": {"n": 800, "mean_length": 230.0}},
+        **_test_buckets(config["maxlen"], accuracy, broken, short_penalty),
+        "data_stats": {"test": {"n": len(TEST_LENGTHS),
+                                "mean_length": float(TEST_LENGTHS.mean())}},
     }
 
 
-def _buckets(edges: Sequence[float], counts: Sequence[int], accuracy: float, broken: bool,
-             short_first: bool) -> list[dict]:
-    """Buckets whose accuracy falls to chance on short (heavily padded) reviews when broken."""
+def _test_buckets(maxlen: int, accuracy: float, broken: bool,
+                  short_penalty: float) -> dict[str, list[dict]]:
+    """Both bucket kinds from one chance of being right per test review (expected counts).
+
+    Each review's chance is the trial's accuracy shifted by a zero-mean amount: up for reviews
+    that fill every timestep, down for padded ones. When ``broken`` the unpadded reviews keep the
+    healthy accuracy and the padded ones take the whole loss.
+    """
+    unpadded = TEST_LENGTHS >= maxlen
+    share = unpadded.mean()
+    lift = short_penalty + ((BASE_ACCURACY - accuracy) / (1 - share) if broken else 0.0)
+    chance = np.where(unpadded, accuracy + lift * (1 - share), accuracy - lift * share)
+    chance = np.clip(chance, 0.0, 1.0)
+    padded_share = np.clip(maxlen - TEST_LENGTHS, 0, None) / maxlen
+    return {"test_by_length": _buckets(TEST_LENGTHS, chance, LENGTH_EDGES),
+            "test_by_padded_share": _buckets(padded_share, chance, PADDED_SHARE_EDGES)}
+
+
+def _buckets(values: np.ndarray, chance: np.ndarray, edges: Sequence[float]) -> list[dict]:
+    """Like `sweep.training._buckets`, with the expected number of correct predictions."""
     rows = []
-    for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
-        n = counts[i] if i < len(counts) else 0
-        position = i / (len(edges) - 2)  # 0 for the first bucket, 1 for the last
-        padding_weight = 1 - position if short_first else position
-        bucket_accuracy = (0.5 + (BASE_ACCURACY - 0.5) * (1 - padding_weight) if broken
-                           else accuracy)
-        rows.append({"low": low, "high": None if math.isinf(high) else high, "n": n,
-                     "correct": int(round(n * bucket_accuracy))})
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (values >= low) & (values < high)
+        rows.append({"low": low, "high": None if math.isinf(high) else high,
+                     "n": int(inside.sum()), "correct": int(round(chance[inside].sum()))})
     return rows
 
 

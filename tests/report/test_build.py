@@ -52,6 +52,17 @@ def test_report_answers_the_question(grid_report: dict) -> None:
     assert pre["low"] < 0 < pre["high"]
     assert grid_report["importances"]["method"] == "PED-ANOVA"
     assert grid_report["mechanism"]["source"].startswith("per-bucket counts")
+    contrasts = {(r["head"], r["padding"], r["mask_zero"]): r
+                 for r in grid_report["mechanism"]["padding_contrast"]}
+    assert len(contrasts) == 8
+    assert contrasts[("last", "post", "False")]["judgement"] == "unpadded_better"
+    assert contrasts[("flatten", "post", "False")]["judgement"] == "within_noise"
+    mechanism = findings["mechanism"]
+    assert mechanism["result"]["unpadded"]["n"] == contrasts[("last", "post", "False")][
+        "unpadded_n"]
+    markdown = (Path(grid_report["out_dir"]) / "summary.md").read_text()
+    assert "**Reviews that fill every timestep against padded ones (pooled over trials)**" in \
+        markdown and "| worse on padded reviews |" in markdown
 
 
 def test_every_figure_has_a_title_and_labelled_axes(grid_report: dict) -> None:
@@ -118,3 +129,12 @@ def test_an_open_storage_is_accepted(tmp_path: Path, no_png: list[str]) -> None:
     make_study(storage, "memory", trials_table(seeds=(0, 1)), FACTORS)
     result = report_study(storage, "memory", tmp_path)
     assert result["design"]["trials"]["complete"] == 16 and result["importances"] is not None
+
+
+def test_length_figure_marks_maxlen_and_keeps_bucket_order(grid_report: dict) -> None:
+    figure = grid_report["figures"]["accuracy_by_length"]
+    assert "dashed line: maxlen 500, reviews left of it are padded" in figure.layout.title.text
+    dashed = [s for s in figure.layout.shapes if s.line.dash == "dash"]
+    assert dashed and {s.x0 for s in dashed} == {4.5}  # between 300–499 and 500–999
+    assert list(figure.layout.xaxis.categoryarray)[:5] == [
+        "< 100", "100–149", "150–199", "200–299", "300–499"]

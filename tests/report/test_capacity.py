@@ -10,12 +10,13 @@ from sweep.report._design import read_design
 from ._synthetic import trials_table
 
 
-def test_curves_average_each_epoch_per_head_and_padding() -> None:
+def test_curves_average_each_epoch_per_head_padding_and_mask() -> None:
     curves = learning_curves(read_design(trials_table()))
     assert set(curves["split"]) == {"train", "validation"}
     first = curves[(curves["head"] == "flatten") & (curves["padding"] == "pre")
-                   & (curves["split"] == "train") & (curves["epoch"] == 1)]
-    assert first["count"].iloc[0] == 6 and first["mean"].iloc[0] == pytest.approx(0.55)
+                   & (curves["mask_zero"] == "False") & (curves["split"] == "train")
+                   & (curves["epoch"] == 1)]
+    assert first["count"].iloc[0] == 3 and first["mean"].iloc[0] == pytest.approx(0.55)
 
 
 def test_capacity_per_head() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -32,8 +33,25 @@ def test_question_effect_names_padding_and_masking() -> None:
     assert cell["inside"]["judgement"] == "wins" and cell["inside"]["low"] > 0
     assert cell["elsewhere"]["judgement"] in ("negligible", "unclear")
     assert "With padding=post and mask_zero=False the gap is +2" in text
-    assert "fails most on short reviews" in text
     assert verdict.markdown.startswith("- Evidence: 24 completed trials")
+    mechanism = verdict.findings["mechanism"]
+    assert mechanism["setting"] == {"padding": "post", "mask_zero": "False"}
+    assert mechanism["head"] == "last" and mechanism["maxlen"] == 500
+    assert mechanism["setting_chosen_as"] == "the verdict's cell"
+    assert mechanism["result"]["judgement"] == "unpadded_better"
+    assert mechanism["reference_head"] == "flatten"
+    assert mechanism["reference"]["judgement"] == "within_noise"
+    unpadded, padded = mechanism["result"]["unpadded"], mechanism["result"]["padded"]
+    assert re.search(
+        r"Mechanism \(head=last, padding=post, mask_zero=False\): right on 7\d% \(95% CI "
+        rf"\d+%–\d+%; n={unpadded['n']}\) of test reviews that fill all 500 timesteps, "
+        rf"against 5\d% \(95% CI \d+%–\d+%; n={padded['n']:,}\) of reviews followed by "
+        r"padding: the last state fails where padding separates it from the review \(clearly so "
+        r"in each of the 3 trials taken alone\)\.", text)
+    assert len(mechanism["per_trial_differences"]) == 3 and mechanism["trials_agreeing"] == 3
+    assert re.search(r"The flatten head in the same setting does not care: 7\d% .* within "
+                     r"noise\.", text)
+    assert "reviews of < 100 tokens" not in text  # no length extremes with a handful of reviews
 
 
 def test_null_effect_says_not_enough_evidence() -> None:
@@ -42,6 +60,54 @@ def test_null_effect_says_not_enough_evidence() -> None:
     assert "not enough evidence" in text
     assert "What explains the gap" not in text
     assert verdict.findings["gap"]["judgement"] in ("unclear", "unknown")
+    mechanism = verdict.findings["mechanism"]
+    assert mechanism["setting_chosen_as"] == "largest gap"
+    assert set(mechanism["setting"]) == {"padding", "mask_zero"}
+    assert re.search(r"Mechanism in the setting with the largest gap \(head=last, padding=\w+, "
+                     r"mask_zero=\w+\): right on .* of reviews (followed|preceded) by padding; "
+                     r"the difference is within noise \(the intervals overlap\)\.", text)
+    assert "The flatten head in the same setting does not care" in text
+    largest = verdict.findings["largest_gap"]
+    assert largest["where"] == mechanism["setting"] and len(largest["gaps"]) == 2
+    assert re.search(r"The gap is largest with padding=\w+ and mask_zero=\w+: [+-]\d+\.\d points "
+                     r"\(95% CI .*, n=2\), from [+-]\d+\.\d points to [+-]\d+\.\d points across "
+                     r"its paired runs; not enough evidence that it differs from 0 there\.", text)
+
+
+def test_a_mechanism_seen_in_some_runs_only_says_so() -> None:
+    """One seed's last state learns to carry its memory through the padding."""
+    table = trials_table()
+    fixed = (table["head"] == "last") & (table["padding"] == "post") & ~table["mask_zero"]
+    fixed &= table["seed"] == 1
+    healthy = table[(table["head"] == "flatten") & (table["padding"] == "post")
+                    & ~table["mask_zero"] & (table["seed"] == 1)].iloc[0]
+    table["test_by_padded_share"] = [healthy["test_by_padded_share"] if hit else buckets
+                                     for hit, buckets in zip(fixed, table["test_by_padded_share"],
+                                                             strict=True)]
+    verdict = verdict_of(table)
+    assert verdict.findings["mechanism"]["trials_agreeing"] == 2
+    assert "(clearly so in 2 of the 3 trials taken alone)." in " ".join(verdict.sentences)
+
+
+def test_reviews_that_are_harder_for_every_head_are_not_blamed_on_padding() -> None:
+    verdict = verdict_of(trials_table(short_penalty=0.15))
+    text = " ".join(verdict.sentences)
+    mechanism = verdict.findings["mechanism"]
+    assert mechanism["reference"]["judgement"] == "unpadded_better"
+    assert "the last state fails where padding separates it" not in text
+    assert "the last head does worse on padded reviews (clearly so in each" in text
+    assert re.search(r"The flatten head in the same setting also does better on reviews that "
+                     r"fill every timestep, 8\d% .*; so part of the difference lies in the "
+                     r"reviews, not the padding \(\+\d\d\.\d points for last against "
+                     r"\+1\d\.\d points for flatten\)\.", text)
+
+
+def test_mechanism_falls_back_on_the_one_setting_run() -> None:
+    """One padding, no mask: the sentence still says what padding it is about."""
+    verdict = verdict_of(trials_table(paddings=("post",), masks=(False,)))
+    assert verdict.findings["mechanism"]["setting"] == {"padding": "post", "mask_zero": "False"}
+    assert verdict.findings["mechanism"]["setting_chosen_as"] == "all trials"
+    assert "reviews followed by padding: the last state fails" in " ".join(verdict.sentences)
 
 
 def test_verdict_changes_with_the_data() -> None:
