@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import optuna_dashboard
 import pytest
 import yaml
+from optuna_dashboard._custom_plot_data import list_graph_object_ids
 
 from ._compose import command_args, entrypoint, load_compose
 
@@ -96,3 +98,10 @@ def test_init_then_three_workers_complete_every_cell_exactly_once(
     cells = [(t.params["head"], t.params["padding"], t.params["seed"]) for t in complete]
     expected = set(itertools.product(*STUDY["factors"].values(), STUDY["seeds"]))
     assert len(set(cells)) == 8 and set(cells) == expected, sorted(cells)
+
+    # The worker that finished the study (--publish) wrote the report and refreshed the dashboard.
+    study = optuna.load_study(study_name="topology", storage=postgres_url)
+    assert (tmp_path / "reports" / "topology" / "index.html").is_file()
+    assert optuna_dashboard.get_note(study).startswith("- Evidence: 8 completed")
+    graphs = list_graph_object_ids(study.system_attrs)
+    assert "sweep-gap_by_factor" in graphs and len(graphs) == len(set(graphs))
