@@ -103,5 +103,5 @@ def test_init_then_three_workers_complete_every_cell_exactly_once(
     study = optuna.load_study(study_name="topology", storage=postgres_url)
     assert (tmp_path / "reports" / "topology" / "index.html").is_file()
     assert optuna_dashboard.get_note(study).startswith("- Evidence: 8 completed")
-    graphs = list_graph_object_ids(study.system_attrs)
+    graphs = list_graph_object_ids(study._storage.get_study_system_attrs(study._study_id))
     assert "sweep-gap_by_factor" in graphs and len(graphs) == len(set(graphs))
