@@ -58,22 +58,19 @@ class AttentionPooling1D(layers.Layer):
 
 
 def recurrent_class(config: Mapping[str, Any]) -> type[layers.RNN]:
-    """The recurrent layer for ``cell`` and ``implementation``: Keras's, or the fused LSTM.
+    """The recurrent layer for ``cell`` and ``implementation``: Keras's, or `sweep.fused_rnn`'s.
 
     Raises:
-        ConfigError: ``implementation=fused`` with a cell or option the fused kernel lacks.
+        ConfigError: ``implementation=fused`` with ``recurrent_dropout``, which it lacks.
     """
     if config["implementation"] == "keras":
         return {"lstm": layers.LSTM, "gru": layers.GRU}[config["cell"]]
-    if config["cell"] != "lstm":
-        raise ConfigError("implementation=fused supports cell=lstm only, "
-                          f"got cell={config['cell']}; use implementation=keras.")
     if config["recurrent_dropout"] > 0:
         raise ConfigError("implementation=fused does not support recurrent_dropout > 0; "
                           "use implementation=keras.")
-    from sweep.fused_rnn import FusedLSTM  # imports TensorFlow directly
+    from sweep.fused_rnn import FusedGRU, FusedLSTM  # imports TensorFlow directly
 
-    return FusedLSTM
+    return {"lstm": FusedLSTM, "gru": FusedGRU}[config["cell"]]
 
 
 def implementation_name(config: Mapping[str, Any]) -> str:
