@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -22,19 +23,22 @@ _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 def tokenize(text: str) -> list[str]:
     """Lower-case words of a review, with the ``<br />`` line breaks of IMDB's HTML removed."""
-    return _TOKEN.findall(_BREAK.sub(" ", text).lower())
+    text = text.replace("<br />", " ")  # IMDB's own form; str.replace is 5x faster than re
+    if "<br" in text:
+        text = _BREAK.sub(" ", text)
+    return _TOKEN.findall(text.lower())
 
 
 def build_vocabulary(token_lists: Iterable[Sequence[str]], vocab_size: int) -> dict[str, int]:
     """Map the ``vocab_size - 2`` most frequent tokens to 2, 3, ...; ties broken alphabetically."""
-    counts = Counter(token for tokens in token_lists for token in tokens)
+    counts = Counter(chain.from_iterable(token_lists))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: vocab_size - 2]
     return {token: index for index, (token, _) in enumerate(ranked, start=2)}
 
 
 def encode(tokens: Sequence[str], vocabulary: dict[str, int]) -> list[int]:
     """Token ids, with out-of-vocabulary words mapped to ``OOV``."""
-    return [vocabulary.get(token, OOV) for token in tokens]
+    return list(map(vocabulary.get, tokens, repeat(OOV)))
 
 
 def pad(sequences: Sequence[Sequence[int]], maxlen: int, padding: str,
