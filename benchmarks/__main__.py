@@ -17,11 +17,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-#: Name -> module, in the order they run. Still to come from issue 6: trial_overhead, workers,
-#: storage, report_scaling.
+#: Name -> module, in the order they run.
 MEASUREMENTS = {
     "data": "benchmarks.data",
     "train_throughput": "benchmarks.train_throughput",
+    "trial_overhead": "benchmarks.trial_overhead",
+    "workers": "benchmarks.workers",
+    "storage": "benchmarks.storage",
+    "report_scaling": "benchmarks.report_scaling",
 }
 
 

@@ -194,14 +194,15 @@ def init(study_file: str, storage: str | None, data_path: str | None) -> None:
 @study_file_argument
 @storage_option
 @data_option
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local worker processes.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: one per core, one thread each: faster "
+                   "than one worker using every core; see benchmarks/RESULTS.md).")
 @click.option("--n-trials", type=click.IntRange(min=1), default=None,
               help="For tpe/random designs: the number of configurations (overrides the file).")
 @threads_option
 @click.option("--report", "with_report", is_flag=True, help="Write the report when done.")
 @json_option
-def run(study_file: str, storage: str | None, data_path: str | None, workers: int,
+def run(study_file: str, storage: str | None, data_path: str | None, workers: int | None,
         n_trials: int | None, threads: int | None, with_report: bool, as_json: bool) -> None:
     """Create or resume a study and run it with local workers, showing progress.
 

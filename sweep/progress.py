@@ -70,13 +70,24 @@ def _describe_running(status: dict[str, Any]) -> str:
                      for r in status["running"])
 
 
-def run_study(spec: StudySpec, url: str, workers: int = 1, data_path: str | None = None,
-              threads: int | None = None, n_trials: int | None = None,
-              show_progress: bool = True) -> dict[str, Any]:
-    """Prepare the study, run ``workers`` local worker processes, and return the final status.
+def default_layout(workers: int | None = None, threads: int | None = None,
+                   cores: int | None = None) -> tuple[int, int]:
+    """(workers, threads per worker) for a local run; K workers on C cores get C/K threads.
 
-    Each worker gets ``threads`` TensorFlow threads (default: cores / workers), so K workers
-    on C cores do not oversubscribe.
+    By default one single-threaded worker per core: a small LSTM's step is too small to keep
+    two cores busy, so two trials side by side finish sooner (benchmarks/workers.py).
+    """
+    cores = cores or os.cpu_count() or 1
+    workers = workers or cores
+    return workers, threads or max(1, cores // workers)
+
+
+def run_study(spec: StudySpec, url: str, workers: int | None = None,
+              data_path: str | None = None, threads: int | None = None,
+              n_trials: int | None = None, show_progress: bool = True) -> dict[str, Any]:
+    """Prepare the study, run local worker processes, and return the final status.
+
+    ``workers`` and ``threads`` default to `default_layout`.
     """
     if spec.is_grid and n_trials is not None:
         raise ConfigError("--n-trials applies to tpe/random designs; a grid runs every cell once")
@@ -87,7 +98,7 @@ def run_study(spec: StudySpec, url: str, workers: int = 1, data_path: str | None
         before["message"] = (f"study '{spec.name}' is complete: {before['finished']} trials "
                              "finished, nothing to run")
         return before
-    per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
+    workers, per_worker = default_layout(workers, threads)
     command = [sys.executable, "-m", "sweep", "worker", str(spec.path), "--storage", url,
                "--threads", str(per_worker), "--quiet"]
     if data_path:

@@ -1,8 +1,9 @@
 """Create or resume a study, and the worker loop that takes its trials until the design is done.
 
 Grid cells are enqueued once, under a storage-wide lock, as WAITING trials; workers pop them with
-Optuna's compare-and-set on the trial state, so across any number of workers each (levels, seed)
-cell completes exactly once (Optuna's GridSampler alone can duplicate cells: optuna#2039, #4627).
+Optuna's compare-and-set on the trial state (under a file lock on SQLite, which has no row locks),
+so across any number of workers each (levels, seed) cell completes exactly once (Optuna's
+GridSampler alone can duplicate cells: optuna#2039, #4627).
 A worker that dies stops sending heartbeats; another worker fails its trial and Optuna's
 RetryHeartbeatStaleTrialCallback re-queues a copy, so no cell is lost. Idle workers wait while
 trials are still running elsewhere, because such a trial may yet come back as a retry.
@@ -28,7 +29,7 @@ from optuna.trial import TrialState
 
 from sweep.data import locate
 from sweep.errors import DataError, StudyFileError, SweepError, TrialFailed
-from sweep.storage import close_storage, open_storage, retry_storage, study_lock
+from sweep.storage import close_storage, open_storage, queue_lock, retry_storage, study_lock
 from sweep.studyfile import StudySpec
 
 POLL_SECONDS = float(os.environ.get("SWEEP_POLL_SECONDS", "2"))
@@ -261,12 +262,13 @@ class Worker:
 
     def _next_trial(self, study: optuna.Study) -> optuna.Trial | None:
         storage = study._storage
-        for frozen in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-            try:
-                if storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
-                    return optuna.Trial(study, frozen._trial_id)
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue
+        with queue_lock(self.url, f"{self.spec.name}:queue"):
+            for frozen in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                try:
+                    if storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+                        return optuna.Trial(study, frozen._trial_id)
+                except optuna.exceptions.UpdateFinishedTrialError:
+                    continue
         if self.spec.is_grid:
             return None
         with study_lock(self.url, self.spec.name):
@@ -301,24 +303,33 @@ class Worker:
             except Exception as err:  # one broken trial must not end the study
                 error = repr(err)
                 self.log(traceback.format_exc())
-            if error:
-                retry_storage(lambda: trial.set_user_attr("error", error), "record the error")
-            if state == TrialState.COMPLETE:
-                retry_storage(lambda: study.tell(trial, value), "finish the trial")
-            else:
-                retry_storage(lambda: study.tell(trial, state=state), "finish the trial")
-        frozen = study._storage.get_trial(trial._trial_id)
+            try:
+                if error:
+                    retry_storage(lambda: trial.set_user_attr("error", error), "record the error")
+                if state == TrialState.COMPLETE:
+                    retry_storage(lambda: study.tell(trial, value), "finish the trial")
+                else:
+                    retry_storage(lambda: study.tell(trial, state=state), "finish the trial")
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Our heartbeats stalled past the grace period and another worker failed this
+                # trial; its queued retry runs the cell, so this result is dropped, not doubled.
+                self.log(f"[{self.name}] trial {trial.number} was failed as stale by another "
+                         "worker; its retry runs the cell")
+                summary.failed += 1
+                return
         if requeue:
+            frozen = study._storage.get_trial(trial._trial_id)
             study._storage.get_heartbeat_stale_trial_callback()(study, frozen)
         if state == TrialState.COMPLETE:
             summary.complete += 1
-            self._enqueue_replicates(study, frozen)
+            if not self.spec.is_grid:
+                self._enqueue_replicates(study, study._storage.get_trial(trial._trial_id))
         elif state == TrialState.PRUNED:
             summary.pruned += 1
         else:
             summary.failed += 1
-        seed = frozen.user_attrs.get("seed", frozen.params.get("seed"))
-        varied = {**frozen.params, "seed": seed}
+        seed = trial.user_attrs.get("seed", trial.params.get("seed"))
+        varied = {**trial.params, "seed": seed}
         described = " ".join(f"{k}={v}" for k, v in varied.items())
         outcome = f"{self.spec.metric}={value:.4f}" if value is not None else (error or "")
         self.log(f"[{self.name}] trial {trial.number} ({described}) {state.name} {outcome} "

@@ -104,6 +104,17 @@ def study_lock(url: str, name: str = "sweep") -> Iterator[None]:
         engine.dispose()
 
 
+def queue_lock(url: str, name: str) -> contextlib.AbstractContextManager[None]:
+    """Serialize taking a queued trial where the database has no row locks.
+
+    Optuna's compare-and-set on a trial's state relies on ``SELECT ... FOR UPDATE``, which
+    SQLite ignores, so two SQLite workers could both take one trial; PostgreSQL needs nothing.
+    """
+    if _parse(url).get_backend_name() == "sqlite":
+        return study_lock(url, name)
+    return contextlib.nullcontext()
+
+
 def _safe(url: str) -> str:
     return _parse(url).render_as_string(hide_password=True)
 
@@ -161,7 +172,8 @@ def open_storage(url: str, create: bool = True) -> optuna.storages.RDBStorage:
 
 def close_storage(storage: optuna.storages.BaseStorage) -> None:
     """Release the storage's pooled connections (a worker that ends keeps none open)."""
-    engine = getattr(storage, "engine", None)
+    backend = getattr(storage, "_backend", storage)  # a study's storage is Optuna's cache wrapper
+    engine = getattr(backend, "engine", None)
     if engine is not None:
         engine.dispose()
 
