@@ -34,8 +34,6 @@ from sweep.studyfile import StudySpec
 
 POLL_SECONDS = float(os.environ.get("SWEEP_POLL_SECONDS", "2"))
 
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
 
 class Interrupted(Exception):
     """SIGINT/SIGTERM arrived: finish the running batch, close the trial, leave."""
@@ -66,6 +64,13 @@ class StopFlag:
     def check(self) -> None:
         if self.signal is not None:
             raise Interrupted(signal.Signals(self.signal).name)
+
+
+def _fail_stale_trials(study: optuna.Study) -> None:
+    """Optuna's fail_stale_trials, without its experimental-API warning on every poll."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def cell_key(params: dict[str, Any]) -> str:
@@ -229,8 +234,7 @@ class Worker:
                 if self.spec.timeout and time.monotonic() - started > self.spec.timeout:
                     self.log(f"[{self.name}] timeout of {self.spec.timeout:g} s reached")
                     break
-                retry_storage(lambda: optuna.storages.fail_stale_trials(study),
-                              "fail stale trials")
+                retry_storage(lambda: _fail_stale_trials(study), "fail stale trials")
                 trial = retry_storage(lambda: self._next_trial(study), "take a trial")
                 if trial is None:
                     if self._running_elsewhere(study):

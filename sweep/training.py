@@ -27,6 +27,18 @@ LENGTH_EDGES = (0, 100, 150, 200, 300, 500, 1000, math.inf)
 PADDED_SHARE_EDGES = (0.0, 1e-9, 0.25, 0.5, 0.75, 1.0 + 1e-9)
 
 
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """End the fit after an epoch whose loss is NaN or infinite.
+
+    Checked per epoch, not per batch like Keras' TerminateOnNaN: a batch-level hook makes Keras
+    wait for every step's logs, which costs more than the rare wasted epoch.
+    """
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        if not math.isfinite((logs or {}).get("loss", 0.0)):
+            self.model.stop_training = True
+
+
 class BestWeights(keras.callbacks.Callback):
     """Keep the weights of the epoch with the best validation accuracy (first one on ties)."""
 
@@ -99,7 +111,7 @@ def train(config: Mapping[str, Any], dataset: Dataset,
         dataset.x["train"], dataset.y["train"],
         validation_data=(dataset.x["val"], dataset.y["val"]),
         epochs=config["epochs"], batch_size=config["batch_size"], shuffle=True,
-        callbacks=[keras.callbacks.TerminateOnNaN(), best, *callbacks], verbose=verbose,
+        callbacks=[StopOnNonFiniteLoss(), best, *callbacks], verbose=verbose,
     ).history
     fit_seconds = time.perf_counter() - started
     losses = history.get("loss", [])
