@@ -227,9 +227,7 @@ def run(study_file: str, storage: str | None, data_path: str | None, workers: in
     else:
         click.echo(status["message"])
         if with_report:
-            for sentence in status["report"]["verdict"]:
-                click.echo(sentence)
-            click.echo(f"report: {status['report']['out_dir']}/index.html")
+            _echo_report(status["report"])
     if any(code not in (0, None) for code in status.get("worker_exit_codes", [])):
         raise click.exceptions.Exit(1)
 
@@ -338,6 +336,13 @@ def export(name: str, storage: str | None, fmt: str, output: str | None) -> None
         click.echo(text, nl=False)
 
 
+def _echo_report(summary: dict[str, Any]) -> None:
+    """The verdict, one sentence a line, then where the page is."""
+    for sentence in summary["verdict"]:
+        click.echo(sentence)
+    click.echo(f"report: {os.path.join(summary['out_dir'], summary['files']['html'])}")
+
+
 def _write_report(url: str, name: str, out: str | None) -> dict[str, Any]:
     """Build the report and return its summary without the in-memory figures."""
     from pathlib import Path
@@ -359,17 +364,13 @@ def report(name: str, storage: str | None, out: str | None, as_json: bool) -> No
 
     Also publishes the key figures and the verdict into the study for optuna-dashboard.
     """
-    from pathlib import Path
-
     from sweep.storage import storage_url
 
     summary = _write_report(storage_url(storage), name, out)
     if as_json:
         click.echo(json.dumps(summary, default=str))
         return
-    for sentence in summary["verdict"]:
-        click.echo(sentence)
-    click.echo(f"report: {Path(summary['out_dir']) / summary['files']['html']}")
+    _echo_report(summary)
 
 
 @cli.command()

@@ -342,9 +342,9 @@ class Worker:
             raise Interrupted(error) if "interrupted" in (error or "") else DataError(error)
 
     def _enqueue_replicates(self, study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
-        """A sampled configuration is re-run with each further seed, as queued trials."""
-        if self.spec.is_grid or "replicate_of" in frozen.user_attrs \
-                or "failed_trial" in frozen.system_attrs:
+        """A sampled configuration is re-run with each further seed, as queued trials (searches
+        only: a grid queues its seeds as cells)."""
+        if "replicate_of" in frozen.user_attrs or "failed_trial" in frozen.system_attrs:
             return
         for seed in self.spec.seeds[1:]:
             study.enqueue_trial(frozen.params,

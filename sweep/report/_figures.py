@@ -126,27 +126,17 @@ def importance_bars(values: Importances) -> go.Figure:
 
 def learning_curves(curves: pd.DataFrame) -> go.Figure:
     """Train (dashed) and validation (solid) accuracy per epoch, panels for padding x mask_zero."""
-    pads = level_order("padding", curves["padding"]) if "padding" in curves else [None]
     masks = (level_order("mask_zero", curves["mask_zero"])
              if "mask_zero" in curves and curves["mask_zero"].nunique() > 1 else [None])
-    titles = [", ".join(t for t in (f"padding = {p}" if p else "", f"mask_zero = {m}" if m else "")
-                        if t) for m in masks for p in pads]
-    fig = make_subplots(rows=len(masks), cols=len(pads), shared_xaxes=True, shared_yaxes=True,
-                        subplot_titles=titles if any(titles) else None, vertical_spacing=0.12)
-    for r, mask in enumerate(masks, start=1):
-        for c, pad in enumerate(pads, start=1):
-            part = curves
-            if pad is not None:
-                part = part[part["padding"] == pad]
-            if mask is not None:
-                part = part[part["mask_zero"] == mask]
-            for (head, split), rows in part.groupby(["head", "split"], sort=True):
-                fig.add_trace(go.Scatter(
-                    x=rows["epoch"], y=rows["mean"] * 100, name=f"{head}, {split}",
-                    legendgroup=f"{head}{split}", showlegend=r == 1 and c == 1,
-                    mode="lines+markers", line={"color": HEAD_COLOURS.get(head),
-                                                "dash": "dash" if split == "train" else "solid"},
-                ), row=r, col=c)
+    fig, panels = _padding_mask_panels(curves, masks)
+    for r, c, part in panels:
+        for (head, split), rows in part.groupby(["head", "split"], sort=True):
+            fig.add_trace(go.Scatter(
+                x=rows["epoch"], y=rows["mean"] * 100, name=f"{head}, {split}",
+                legendgroup=f"{head}{split}", showlegend=r == 1 and c == 1,
+                mode="lines+markers", line={"color": HEAD_COLOURS.get(head),
+                                            "dash": "dash" if split == "train" else "solid"},
+            ), row=r, col=c)
     fig.update_xaxes(dtick=1)
     fig.update_xaxes(title_text="Epoch", row=len(masks))
     fig.update_yaxes(title_text="Accuracy (%)", col=1)
@@ -167,30 +157,20 @@ def by_bucket(table: pd.DataFrame, kind: str, heads: list[str],
         return None
     order = rows.drop_duplicates("order").sort_values("order")
     categories = list(order["bucket"])
-    pads = level_order("padding", rows["padding"]) if "padding" in rows else [None]
     masks = level_order("mask_zero", rows["mask_zero"]) if "mask_zero" in rows else [None]
-    titles = [", ".join(t for t in (f"padding = {p}" if p else "", f"mask_zero = {m}" if m else "")
-                        if t) for m in masks for p in pads]
-    fig = make_subplots(rows=len(masks), cols=len(pads), shared_xaxes=True, shared_yaxes=True,
-                        subplot_titles=titles, vertical_spacing=0.12)
-    for r, mask in enumerate(masks, start=1):
-        for c, pad in enumerate(pads, start=1):
-            part = rows
-            if pad is not None:
-                part = part[part["padding"] == pad]
-            if mask is not None:
-                part = part[part["mask_zero"] == mask]
-            for head in heads:
-                line = part[part["head"] == head].sort_values("order") if "head" in part else part
-                if line.empty:
-                    continue
-                fig.add_trace(go.Scatter(
-                    x=line["bucket"], y=line["accuracy"] * 100, name=head, legendgroup=head,
-                    showlegend=r == 1 and c == 1, mode="lines+markers",
-                    error_y=_error(line, "accuracy"), line={"color": HEAD_COLOURS.get(head)},
-                    customdata=line["n"],
-                    hovertemplate="%{x}: %{y:.1f}% of %{customdata} reviews<extra></extra>",
-                ), row=r, col=c)
+    fig, panels = _padding_mask_panels(rows, masks)
+    for r, c, part in panels:
+        for head in heads:
+            line = part[part["head"] == head].sort_values("order") if "head" in part else part
+            if line.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=line["bucket"], y=line["accuracy"] * 100, name=head, legendgroup=head,
+                showlegend=r == 1 and c == 1, mode="lines+markers",
+                error_y=_error(line, "accuracy"), line={"color": HEAD_COLOURS.get(head)},
+                customdata=line["n"],
+                hovertemplate="%{x}: %{y:.1f}% of %{customdata} reviews<extra></extra>",
+            ), row=r, col=c)
     fig.add_hline(y=50, line_dash="dot", line_color="#888", row="all", col="all")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=categories)
     fig.update_xaxes(title_text=BUCKETS[kind], row=len(masks))
@@ -228,6 +208,26 @@ def parallel_coordinates(design: Design) -> go.Figure | None:
               "colorbar": {"title": {"text": "accuracy (%)"}}},
         dimensions=dimensions))
     return _layout(fig, f"Search: each line is one trial, coloured by {design.response}")
+
+
+def _padding_mask_panels(frame: pd.DataFrame, masks: list
+                         ) -> tuple[go.Figure, list[tuple[int, int, pd.DataFrame]]]:
+    """A grid of panels, padding levels across and ``masks`` down, with each panel's rows."""
+    pads = level_order("padding", frame["padding"]) if "padding" in frame else [None]
+    titles = [", ".join(t for t in (f"padding = {p}" if p else "", f"mask_zero = {m}" if m else "")
+                        if t) for m in masks for p in pads]
+    fig = make_subplots(rows=len(masks), cols=len(pads), shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=titles if any(titles) else None, vertical_spacing=0.12)
+    panels = []
+    for r, mask in enumerate(masks, start=1):
+        for c, pad in enumerate(pads, start=1):
+            part = frame
+            if pad is not None:
+                part = part[part["padding"] == pad]
+            if mask is not None:
+                part = part[part["mask_zero"] == mask]
+            panels.append((r, c, part))
+    return fig, panels
 
 
 def _error(table: pd.DataFrame, centre: str = "mean") -> dict:
