@@ -111,14 +111,18 @@ def test_workers_survive_dropped_database_connections(postgres_url: str, tmp_pat
     admin = sqlalchemy.create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres",
                                      isolation_level="AUTOCOMMIT")
     try:
+        def terminate_workers_connections() -> int:
+            with admin.connect() as connection:
+                return connection.execute(sqlalchemy.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database}).scalar()
+
         for _ in range(2):
             wait_for(lambda: any(t.state.name == "RUNNING" and t.intermediate_values
                                  for t in trials(postgres_url, "tiny")), 120, "a running trial")
-            with admin.connect() as connection:
-                killed = connection.execute(sqlalchemy.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database}).scalar()
-            assert killed >= 1
+            # After the first round the workers reconnect on their next storage call (the
+            # heartbeat within a second): terminate once they hold connections again.
+            assert wait_for(terminate_workers_connections, 30, "the workers' connections") >= 1
     finally:
         admin.dispose()
     for worker in workers:
